@@ -1,0 +1,17 @@
+# RTCC Console. `make demo` and `make test` are the two commands of the README.
+.PHONY: setup demo test bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@bash scripts/demo.sh
+
+test: setup
+	@bash scripts/test.sh
+
+bench: setup
+	.venv/bin/python bench/wall.py
+
+clean:
+	rm -rf .venv var .pytest_cache

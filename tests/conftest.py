@@ -1,0 +1,36 @@
+"""Suite-wide set-up: isolated settings/data dirs, in-memory keyring, Qt/WebEngine flags.
+
+The Xvfb display for video and map tests is started here (one per session) when the
+suite has no DISPLAY of its own, so `make test` needs no display.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def pytest_configure(config):
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="rtcc-test-"))
+    os.environ["RTCC_CONFIG"] = str(tmp / "settings.toml")
+    os.environ["RTCC_DATA_DIR"] = str(tmp / "data")
+    # Clips are expensive to encode and identical between runs: keep them in the checkout (gitignored).
+    os.environ.setdefault("RTCC_CACHE_DIR", str(ROOT / "var" / "cache"))
+    os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.memkeyring.MemoryKeyring"
+    os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
+    import keyring
+
+    from tests.support.memkeyring import MemoryKeyring
+    keyring.set_keyring(MemoryKeyring())
+
+
+@pytest.fixture
+def shared_data() -> pathlib.Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"{SHARED_DATA} is missing: the suite's real data lives in ../shared/data")
+    return SHARED_DATA
