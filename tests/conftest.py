@@ -27,6 +27,17 @@ def pytest_configure(config):
 
     from tests.support.memkeyring import MemoryKeyring
     keyring.set_keyring(MemoryKeyring())
+    if not os.environ.get("DISPLAY"):
+        from tests.support import xvfb
+        os.environ["DISPLAY"] = xvfb.start()
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(tmp / "xdg"))
+    (tmp / "xdg").mkdir(mode=0o700, exist_ok=True)
+
+
+def pytest_unconfigure(config):
+    from tests.support import xvfb
+    xvfb.stop()
 
 
 @pytest.fixture
