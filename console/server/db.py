@@ -127,7 +127,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def upgrade(engine_url: str, revision: str = "head") -> None:
+def upgrade(engine_url: str, revision: str = "heads") -> None:
     """Apply the alembic migrations up to ``revision`` (idempotent)."""
     engine = make_engine(engine_url)
     try:

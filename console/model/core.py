@@ -14,6 +14,25 @@ from pydantic import BaseModel, ConfigDict, Field
 
 StreamProfileName = Literal["main", "sub"]
 
+__all__ = [
+    "ApiError",
+    "Camera",
+    "Cell",
+    "Division",
+    "Layout",
+    "LayoutIn",
+    "LoginRequest",
+    "LoginResponse",
+    "PtzCapability",
+    "Role",
+    "Station",
+    "StreamInfo",
+    "StreamProfileName",
+    "StreamUrl",
+    "User",
+    "Wire",
+]
+
 
 class Wire(BaseModel):
     """Base for wire models: unknown fields from a newer server are ignored."""
