@@ -11,7 +11,7 @@ test: setup
 	@bash scripts/test.sh
 
 bench: setup
-	.venv/bin/python bench/wall.py
+	@bash scripts/bench.sh
 
 clean:
 	rm -rf .venv var .pytest_cache
