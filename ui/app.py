@@ -80,7 +80,8 @@ class ConsoleApp(QObject):
 
     # -- connect / offline ----------------------------------------------------------
     def start(self) -> None:
-        self.window.resize(1600, 900)
+        # A console owns its screen: fill it (no window manager is needed for this).
+        self.window.setGeometry(QGuiApplication.primaryScreen().availableGeometry())
         self.window.show()
         if len(self.walls) > 1:
             self.window.open_screen_walls()
