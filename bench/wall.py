@@ -62,12 +62,16 @@ def start_backend(tmp: Path) -> tuple[subprocess.Popen, str]:
 
 
 def pump_until(cond, timeout: float) -> bool:
-    from PySide6.QtCore import QCoreApplication, QEventLoop
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        if cond():
-            return True
+    """Run the Qt event loop (blocking, no busy-wait: that would count as console CPU) until
+    cond() holds or the timeout passes."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    loop = QEventLoop()
+    check = QTimer(interval=20)
+    check.timeout.connect(lambda: cond() and loop.quit())
+    check.start()
+    QTimer.singleShot(int(timeout * 1000), loop.quit)
+    loop.exec()
+    check.stop()
     return cond()
 
 
