@@ -21,6 +21,7 @@ from ui import qtlog, tasks
 from ui.main_window import MainWindow
 from ui.theme import apply_dark_theme
 from ui.wall.tile import VideoTile
+from ui.wall.video import vlc_instance
 
 log = logging.getLogger("rtcc.app")
 
@@ -86,6 +87,7 @@ class ConsoleApp(QObject):
         if len(self.walls) > 1:
             self.window.open_screen_walls()
         self.window.show_status(f"Connecting to {self.session.server} …")
+        tasks.run(vlc_instance)  # libVLC loads its plugins (~0.3-0.7 s) while we sign in
         self.connect()
 
     def connect(self) -> None:
