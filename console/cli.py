@@ -51,6 +51,11 @@ def _cmd_prepare_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    from console.audit_cli import audit_verify_main
+    return audit_verify_main(args.db)
+
+
 def _verify(settings: config.Settings) -> bool | str:
     if settings.server.ca_bundle:
         return settings.server.ca_bundle
@@ -78,6 +83,12 @@ def build_parser(extra: Callable[[argparse._SubParsersAction], None] | None = No
 
     s = sub.add_parser("prepare-demo", help="encode the demo cameras' clips (done once)")
     s.set_defaults(func=_cmd_prepare_demo)
+
+    s = sub.add_parser("audit", help="audit log tools")
+    audit_sub = s.add_subparsers(dest="audit_command", required=True)
+    s = audit_sub.add_parser("verify", help="check the audit hash chain (exit 0 when intact)")
+    s.add_argument("--db", default=None, help="database URL (default: the server's)")
+    s.set_defaults(func=_cmd_audit_verify)
     if extra:
         extra(sub)
     return p

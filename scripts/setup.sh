@@ -31,6 +31,13 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The PostgreSQL server tests run their own throwaway cluster from these binaries
+# (tests/support/postgres.py: initdb + pg_ctl as the "postgres" OS user); the Python driver
+# is psycopg[binary] from pyproject (server extra). No system cluster needs to be running.
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  echo "setup: warning: PostgreSQL server binaries (initdb) not found; the postgresql tests will fail" >&2
+fi
+
 # CPython >= 3.12: PySide6 6.12 corrupts refcounts of None/True on 3.11 (aborts within seconds).
 pick_python() {
   local c

@@ -84,6 +84,9 @@ class ServerHandle:
     def stop(self, timeout: float = 15.0) -> None:
         thread, self._thread = self._thread, None
         if thread is not None:
+            # e.g. end SSE streams, or the graceful shutdown waits for them to time out
+            for hook in getattr(getattr(self.app, "state", None), "stop_hooks", ()):
+                hook()
             self._server.should_exit = True
             thread.join(timeout)
             if thread.is_alive():

@@ -1,9 +1,14 @@
-"""A real reference server on 127.0.0.1 (free port, temp SQLite db) and HTTP clients."""
+"""A real reference server on 127.0.0.1 (free port) and HTTP clients.
+
+The session ``server`` fixture is parametrized over the storage backends: every server
+test runs against SQLite (temp file) and PostgreSQL (a throwaway cluster started for the
+session, see tests/support/postgres.py). Without PostgreSQL installed the ``postgresql``
+runs FAIL with a message saying how to install it; they are not skipped.
+"""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +19,9 @@ from console.server import auth, db
 from console.server.app import create_app
 from console.server.runner import ServerHandle
 from console.server.settings import ServerSettings
+from tests.support.postgres import PostgresCluster, PostgresUnavailable
+
+BACKENDS = ("sqlite", "postgresql")
 
 
 def password_of(role: Role | str) -> str:
@@ -30,6 +38,10 @@ class Server:
     @property
     def url(self) -> str:
         return self.handle.url
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
 
     def client(self, role: Role | str | None = None, token: str | None = None) -> httpx.Client:
         headers = {}
@@ -59,21 +71,61 @@ def seed_users(db_url: str) -> None:
         engine.dispose()
 
 
+def login_all(url: str) -> dict[Role, str]:
+    tokens = {}
+    for role in Role:
+        r = httpx.post(f"{url}/api/v1/auth/login",
+                       json={"username": role.value, "password": password_of(role)})
+        r.raise_for_status()
+        tokens[role] = r.json()["access_token"]
+    return tokens
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    path: Path = tmp_path_factory.mktemp("server") / "server.db"
-    settings = ServerSettings(db_url=f"sqlite:///{path}", port=0)
-    seed_users(settings.db_url)
-    handle = ServerHandle(create_app(settings)).start()
+def postgres() -> Iterator[PostgresCluster]:
+    """The session's PostgreSQL cluster, started on first use."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except PostgresUnavailable as exc:
+        cluster.stop()
+        pytest.fail(f"PostgreSQL backend tests need a local PostgreSQL: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def new_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+               ) -> Callable[[str], str]:
+    """``new_db_url(backend)``: the URL of a fresh, empty database on that backend."""
+    count = 0
+
+    def make(backend: str) -> str:
+        nonlocal count
+        count += 1
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db')}/server{count}.db"
+        if backend == "postgresql":
+            return request.getfixturevalue("postgres").create_database()
+        raise ValueError(f"unknown backend {backend!r}")
+    return make
+
+
+def start_server(db_url: str, **settings: object) -> tuple[ServerHandle, ServerSettings]:
+    cfg = ServerSettings(db_url=db_url, port=0, **settings)
+    return ServerHandle(create_app(cfg)).start(), cfg
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request: pytest.FixtureRequest, new_db_url: Callable[[str], str]) -> Iterator[Server]:
+    url = new_db_url(request.param)
+    seed_users(url)
+    handle, settings = start_server(url)
     engine = db.make_engine(settings.db_url)
     try:
-        tokens = {}
-        for role in Role:
-            r = httpx.post(f"{handle.url}/api/v1/auth/login",
-                           json={"username": role.value, "password": password_of(role)})
-            r.raise_for_status()
-            tokens[role] = r.json()["access_token"]
-        yield Server(handle, settings, engine, tokens)
+        yield Server(handle, settings, engine, login_all(handle.url))
     finally:
         engine.dispose()
         handle.stop()
