@@ -40,6 +40,15 @@ def pytest_unconfigure(config):
     xvfb.stop()
 
 
+@pytest.fixture(autouse=True)
+def dev_null_is_intact():
+    """Canary: something once replaced /dev/null with a plain file, which broke runuser,
+    initdb and every later subprocess. Name the test that does it."""
+    yield
+    import stat
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode), "this test replaced /dev/null"
+
+
 @pytest.fixture
 def shared_data() -> pathlib.Path:
     if not SHARED_DATA.is_dir():

@@ -16,12 +16,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from console.logsafe import mask_url
-from console.server import db
+from console.server import db, db_errors
+from console.server.events import EventBus
 from console.server.media.gateway import MediaGateway
 from console.server.media.router import media_router
 from console.server.permissions import check_routes
 from console.server.routers import auth as auth_routes
+from console.server.routers import alerts as alert_routes
+from console.server.routers import audit as audit_routes
+from console.server.routers import events as event_routes
+from console.server.routers import alpr_hits, alpr_hotlists, alpr_reads
 from console.server.routers import cameras, layouts, stations, users
+from console.server.routers import bookmarks, recordings
+from console.server.routers import ptz as ptz_routes
+from console.server.media.recorder import start_recorder
 from console.server.settings import ServerSettings
 
 log = logging.getLogger("rtcc.server")
@@ -50,7 +58,9 @@ def create_app(settings: ServerSettings, gateway: MediaGateway | None = None) ->
             for camera_id, profile, url in await run_in_threadpool(
                     cameras.load_sources, app.state.engine):
                 cameras.register_source(app, camera_id, profile, url)
+            await app.state.events.start(app.state.engine)
             await gateway.start()
+            app.state.recorder = await start_recorder(settings, gateway, app.state.engine)
         except BaseException as exc:
             app.state.startup_error = exc
             log.exception("server startup failed")
@@ -59,7 +69,11 @@ def create_app(settings: ServerSettings, gateway: MediaGateway | None = None) ->
         try:
             yield
         finally:
+            app.state.ptz.close()
+            if app.state.recorder is not None:
+                await app.state.recorder.stop()
             await gateway.stop()
+            await app.state.events.stop()
             app.state.engine.dispose()
             log.info("server stopped")
 
@@ -68,8 +82,16 @@ def create_app(settings: ServerSettings, gateway: MediaGateway | None = None) ->
     app.state.settings = settings
     app.state.gateway = gateway
     app.state.startup_error = None
+    app.state.recorder = None
+    app.state.ptz = ptz_routes.make_service(app)  # PTZ locks, dead-man, drivers
+    app.state.events = EventBus()
+    # run by ServerHandle.stop() before uvicorn's graceful shutdown: end SSE streams
+    app.state.stop_hooks = [app.state.events.close_streams]
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for module in (auth_routes, users, cameras, stations, layouts):
+    db_errors.install(app)
+    for module in (auth_routes, users, cameras, stations, layouts, event_routes, audit_routes,
+                   alert_routes, alpr_hotlists, alpr_reads, alpr_hits, ptz_routes, bookmarks,
+                   recordings):
         app.include_router(module.router)
     app.include_router(media_router(gateway, settings.media_secret))
     check_routes(app)

@@ -141,3 +141,7 @@ def upgrade(engine_url: str, revision: str = "heads") -> None:
     log.info("database at revision %s (%s)", revision,
              make_url(engine_url).render_as_string(hide_password=True))
 
+
+from console.server import tables_events  # noqa: E402,F401
+from console.server import tables_alpr  # noqa: E402,F401
+from console.server import tables_ptz  # noqa: E402,F401

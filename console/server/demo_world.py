@@ -26,6 +26,7 @@ from console.server.media.gateway import MediaGateway
 from console.server.routers.cameras import CameraIn, put_camera
 from console.server.runner import ServerHandle
 from console.server.settings import ServerSettings
+from console.server.sim.ptz import DEMO_PTZ_ID
 
 log = logging.getLogger("rtcc.server.demo")
 
@@ -104,9 +105,24 @@ def seed(db_url: str, cams: list[dict[str, Any]], sources: dict[str, dict[str, s
         engine.dispose()
 
 
+def _login(server_url: str, username: str, password: str) -> str:
+    import requests
+    r = requests.post(f"{server_url}/api/v1/auth/login",
+                      json={"username": username, "password": password}, timeout=10)
+    r.raise_for_status()
+    return r.json()["access_token"]
+
+
 class DemoWorld:
-    def __init__(self) -> None:
+    """``live``: also the moving parts of a watch floor — a simulated PTZ camera, recording of
+    every sub stream, the ALPR read feed with its demo hotlist, and scripted alerts. Tests of
+    the wall alone turn it off to keep a 2-core machine quiet."""
+
+    def __init__(self, *, live: bool = True) -> None:
+        self.live = live
         self.sim: Any = None  # console.server.sim.cameras.SimCameraServer
+        self.ptz_sim: Any = None  # console.server.sim.ptz.SimPtzCamera
+        self.feeds: list[Any] = []  # AlprFeed, AlertFeed
         self.handle: ServerHandle | None = None
         self.passwords: dict[str, str] = {}
         self.passwords_generated = False
@@ -134,25 +150,58 @@ class DemoWorld:
             sources = {c["id"]: {p: self.sim.url(c["id"], p) for p in ("main", "sub")}
                        for c in self.cameras}
             seed(db_url, self.cameras, sources, self.passwords)
-            settings = ServerSettings(host=host, port=port, db_url=db_url, demo=True,
-                                      always_on_profiles=frozenset({"sub"}))
+            if self.live:
+                self._start_ptz_camera(cache_dir, db_url, timeout)
+            settings = ServerSettings(
+                host=host, port=port, db_url=db_url, demo=True, always_on_profiles=frozenset({"sub"}),
+                record_profiles=frozenset({"sub"}) if self.live else frozenset())
             app = create_app(settings, MediaGateway(linger_s=10.0))
+            if self.ptz_sim is not None:
+                from console.server.sim.ptz import register_ptz_camera
+                register_ptz_camera(app, self.ptz_sim)
             self.handle = ServerHandle(app, host=host, port=port)
             self.handle.start(timeout=timeout)
+            if self.live:
+                self._start_feeds()
         except BaseException:
             self.stop()
             raise
         log.info("demo world: %d cameras, server %s", len(self.cameras), self.handle.url)
 
+    def _start_ptz_camera(self, cache_dir: Path, db_url: str, timeout: float) -> None:
+        from console.server.sim.ptz import SimPtzCamera, demo_ptz_camera_in
+        self.ptz_sim = SimPtzCamera(DEMO_PTZ_ID, Path(cache_dir)).start(timeout=timeout)
+        engine = db.make_engine(db_url)
+        try:
+            put_camera(engine, demo_ptz_camera_in(self.ptz_sim))
+        finally:
+            engine.dispose()
+
+    def _start_feeds(self) -> None:
+        """ALPR reads (a hotlist hit about once a minute) and scripted alerts, over HTTP like
+        any integration; they sign in as the demo supervisor."""
+        from console.server.sim.alerts import AlertFeed
+        from console.server.sim.alpr import AlprFeed, install_demo_hotlist
+        token = _login(self.server_url, "supervisor", self.passwords["supervisor"])
+        install_demo_hotlist(self.server_url, token)
+        self.feeds = [AlprFeed().start(self.server_url, token),
+                      AlertFeed().start(self.server_url, token)]
+
     def stop(self) -> None:
         handle, self.handle = self.handle, None
         sim, self.sim = self.sim, None
+        ptz, self.ptz_sim = self.ptz_sim, None
+        feeds, self.feeds = self.feeds, []
         try:
+            for feed in feeds:
+                feed.stop()
             if handle is not None:
                 handle.stop()
         finally:
             if sim is not None:
                 sim.close()
+            if ptz is not None:
+                ptz.stop()
 
     def __enter__(self) -> DemoWorld:
         return self

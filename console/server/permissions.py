@@ -4,8 +4,9 @@ Every ``/api/v1`` route declares exactly what it needs with ``Depends(require("x
 (or ``dependencies=[require_dep("x.y")]``). ``check_routes(app)`` runs when the app is
 built and again at startup: an ``/api/v1`` route without a declared permission makes the
 server refuse to start. The only exempt routes are ``POST /api/v1/auth/login`` (no user
-yet) and the media route ``GET /api/v1/media/{camera_id}/{profile}.ts``, which checks its
-own short-lived, camera-scoped stream token instead of a bearer session.
+yet), the media route ``GET /api/v1/media/{camera_id}/{profile}.ts`` and the recorded
+media route ``GET /api/v1/recordings/{camera_id}/{profile}.ts``, which check their own
+short-lived, camera-scoped (and range-bound) tokens instead of a bearer session.
 
 Matrix (O operator, S supervisor, T trainer, A auditor, D admin):
 
@@ -23,6 +24,30 @@ layouts.write      OSTD   create / replace / delete layouts (operators arrange
                           their own walls; any station, kept simple for now)
 users.read         D      list users
 users.write        D      create / delete users
+events.read        OSTD   the live event stream (SSE) and its stored events
+audit.read         AD     read and verify the audit log
+alerts.read        OSTD   list / get alerts
+alerts.create      STD    create alerts (simulator, integrations run as one of these;
+                          trainers script exercises)
+alerts.handle      OSTD   acknowledge / assign / escalate / close alerts
+alpr.ingest        STD    post ALPR read batches (camera integrations and the simulator
+                          run as one of these)
+alpr.search        OSTD   plate search (needs a reason code and case number; audited)
+alpr.covert        SD     see covert hotlists and their hits (others get 404, and a
+                          covert hit's live event carries only its id); manage them
+hotlists.read      all    list hotlists, entries, plate look-up, reject-rate stats
+hotlists.write     SD     create / update / delete hotlists and entries, import files
+hits.read          all    list / get hits (auditors review dispositions)
+hits.dispose       OSTD   accept / reject a hit (reason code + case number; audited)
+ptz.read           all    PTZ capabilities, lock holder, presets, position
+ptz.control        OSTD   take / release the PTZ lock, move, stop, go to preset, home
+                          (a supervisor/admin takeover needs reason + case; audited)
+ptz.presets        SD     save / delete PTZ presets
+bookmarks.read     all    list / search / get bookmarks (auditors review evidence)
+bookmarks.write    OSTD   create (idempotent) / update bookmarks; protected ones only SD
+bookmarks.delete   OSTD   delete own unprotected bookmarks; SD delete any
+recordings.read    all    recorded time ranges of a camera
+recordings.play    OSTD   playback URL of a recorded range (reason + case; audited)
 =================  =====  =====================================================
 """
 from __future__ import annotations
@@ -54,6 +79,26 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "layouts.write": _WATCHERS,
     "users.read": frozenset({Role.admin}),
     "users.write": frozenset({Role.admin}),
+    "events.read": _WATCHERS,
+    "audit.read": frozenset({Role.auditor, Role.admin}),
+    "alerts.read": _WATCHERS,
+    "alerts.create": frozenset({Role.supervisor, Role.trainer, Role.admin}),
+    "alerts.handle": _WATCHERS,
+    "alpr.ingest": frozenset({Role.supervisor, Role.trainer, Role.admin}),
+    "alpr.search": _WATCHERS,
+    "alpr.covert": frozenset({Role.supervisor, Role.admin}),
+    "hotlists.read": _ALL,
+    "hotlists.write": frozenset({Role.supervisor, Role.admin}),
+    "hits.read": _ALL,
+    "hits.dispose": _WATCHERS,
+    "ptz.read": _ALL,
+    "ptz.control": _WATCHERS,
+    "ptz.presets": frozenset({Role.supervisor, Role.admin}),
+    "bookmarks.read": _ALL,
+    "bookmarks.write": _WATCHERS,
+    "bookmarks.delete": _WATCHERS,
+    "recordings.read": _ALL,
+    "recordings.play": _WATCHERS,
 }
 
 API_PREFIX = "/api/v1"
@@ -61,6 +106,9 @@ API_PREFIX = "/api/v1"
 EXEMPT: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("POST", re.compile(r"^/api/v1/auth/login$")),
     ("GET", re.compile(r"^/api/v1/media/\{[A-Za-z_]+\}/\{[A-Za-z_]+\}\.ts$")),
+    # Recorded media: like the live media route it checks its own range-bound token
+    # (issued by GET /cameras/{id}/recordings/media, which needs recordings.play).
+    ("GET", re.compile(r"^/api/v1/recordings/\{[A-Za-z_]+\}/\{[A-Za-z_]+\}\.ts$")),
 )
 
 

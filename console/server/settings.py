@@ -36,6 +36,13 @@ class ServerSettings(BaseModel):
     # Stream profiles the gateway keeps pulling with no viewer (instant tiles); others
     # start on demand and linger briefly after the last viewer leaves.
     always_on_profiles: frozenset[str] = frozenset()
+    # Recording (console.server.media.recorder): the stream profiles recorded for every
+    # camera (empty = off), where, and retention. recordings_dir None = <data dir>/recordings.
+    record_profiles: frozenset[str] = frozenset()
+    recordings_dir: Path | None = None
+    record_segment_s: float = Field(default=10.0, gt=0)
+    record_max_age_s: float = Field(default=7 * 24 * 3600.0, gt=0)
+    record_max_bytes: int | None = Field(default=None, gt=0)
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServerSettings:
@@ -52,6 +59,6 @@ class ServerSettings(BaseModel):
 def _parse_env(name: str, raw: str) -> object:
     if name == "media_secret":
         return raw.encode()
-    if name == "always_on_profiles":
+    if name in ("always_on_profiles", "record_profiles"):
         return frozenset(p.strip() for p in raw.split(",") if p.strip())
     return raw

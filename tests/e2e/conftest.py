@@ -20,7 +20,7 @@ CAMERAS = 4
 @pytest.fixture(scope="session")
 def world(tmp_path_factory) -> Iterator[object]:
     from console.server.demo_world import DemoWorld
-    w = DemoWorld()
+    w = DemoWorld(live=False)
     db = tmp_path_factory.mktemp("world") / "server.sqlite"
     w.start(cache_dir=Path(os.environ["RTCC_CACHE_DIR"]), password=PASSWORD,
             db_url=f"sqlite:///{db}", camera_count=CAMERAS)

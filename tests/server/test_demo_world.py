@@ -12,6 +12,7 @@ import pytest
 
 from console import config
 from console.server.demo_world import DemoWorld
+from console.server.sim.ptz import DEMO_PTZ_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,13 +32,15 @@ def test_demo_world_serves_video_and_reseeds_idempotently(tmp_path: Path) -> Non
         world.start(config.cache_dir(), password="first-pass-1", db_url=db_url, camera_count=2)
         h = _login(world.server_url, "operator", "first-pass-1")
         cams = httpx.get(f"{world.server_url}/api/v1/cameras", headers=h, timeout=10).json()
-        assert [c["id"] for c in cams] == sorted(c["id"] for c in world.cameras)
+        ids = [c["id"] for c in world.cameras] + [DEMO_PTZ_ID]  # the live world adds its PTZ camera
+        assert [c["id"] for c in cams] == sorted(ids)
         layouts = httpx.get(f"{world.server_url}/api/v1/stations/demo-1/layouts", headers=h,
                             timeout=10).json()
         assert [(x["kind"], len(x["cells"])) for x in layouts] == [("2x2", 2)]
         stats = world.handle.app.state.gateway.stats()
         assert {k: v["always_on"] for k, v in stats.items()} == {
-            f"{c['id']}/{p}": p == "sub" for c in world.cameras for p in ("main", "sub")}
+            f"{cid}/{p}": p == "sub" for cid in ids for p in ("main", "sub")}
+        assert len(world.feeds) == 2, "ALPR reads and scripted alerts run in the live world"
         sub_url = next(s["url"] for s in cams[0]["streams"] if s["profile"] == "sub")
         with httpx.stream("GET", sub_url, timeout=20) as r:
             assert r.status_code == 200 and r.headers["content-type"] == "video/mp2t"
@@ -47,11 +50,12 @@ def test_demo_world_serves_video_and_reseeds_idempotently(tmp_path: Path) -> Non
                 if len(data) >= 188 * 50:
                     break
         assert data[0] == 0x47 and data[188] == 0x47  # MPEG-TS sync bytes
-        sim_pid = world.sim.pid
+        sim_pid, ptz_pid = world.sim.pid, world.ptz_sim.pid
     finally:
         world.stop()
-    with pytest.raises(ProcessLookupError):
-        os.kill(sim_pid, 0)
+    for pid in (sim_pid, ptz_pid):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
     again = DemoWorld()
     try:
