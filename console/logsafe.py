@@ -21,6 +21,8 @@ _SECRET_KEY_PARTS = (
 )
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _USERINFO = re.compile(r"(?<=://)[^/@\s?#]*@")
+# a query parameter inside free text without a scheme, e.g. a request path in an access log
+_QUERY_PARAM = re.compile(r"(?P<lead>[?&])(?P<key>[A-Za-z0-9_.-]+)=(?P<value>[^&\s'\"<>#]+)")
 
 
 def _secret_key(name: str) -> bool:
@@ -52,6 +54,8 @@ def mask_url(url: str) -> str:
 def mask_text(text: str, *secrets: str) -> str:
     """Mask every URL inside free text (e.g. an ffmpeg error line) and any literal secret given."""
     out = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    out = _QUERY_PARAM.sub(lambda m: f"{m['lead']}{m['key']}={MASK}" if _secret_key(m["key"])
+                           else m.group(0), out)
     for secret in secrets:
         if secret:
             out = out.replace(secret, MASK)

@@ -2,32 +2,18 @@
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
-from console.logsafe import mask_url
+from console.logsafe import SecretMaskFilter, mask_url
 from console.server.app import create_app
 from console.server.runner import ServerHandle, ServerStartError
 from console.server.settings import ServerSettings
 
 log = logging.getLogger("rtcc.server")
-
-
-class _MaskTokens(logging.Filter):
-    """uvicorn's access log prints query strings: hide the media tokens in them."""
-
-    _TOKEN = re.compile(r"(token=)[^&\s\"]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(self._TOKEN.sub(r"\1***", a) if isinstance(a, str) else a
-                                for a in record.args)
-        record.msg = self._TOKEN.sub(r"\1***", str(record.msg))
-        return True
 
 
 def _wait_for_signal() -> None:
@@ -74,7 +60,7 @@ def bootstrap_admin(db_url: str) -> str | None:
 
 def serve_main(host: str, port: int, db_url: str | None, demo: bool, cache_dir: Path) -> int:
     """Run until Ctrl-C/SIGTERM; 0 on a clean stop, 1 if the server cannot start."""
-    logging.getLogger("uvicorn.access").addFilter(_MaskTokens())
+    logging.getLogger("uvicorn.access").addFilter(SecretMaskFilter())  # tokens in request lines
     if demo:
         from console.server.demo_world import DemoWorld
         world = DemoWorld()

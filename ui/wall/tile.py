@@ -38,7 +38,8 @@ from console.model import Camera, StreamProfileName
 from console.tile_state import DEFAULT_TIMING, Action, TileState, TileStatus, Timing
 from console.wall import choose_profile
 from ui import tasks
-from ui.wall.video import VideoPlayer, mask_url, url_problem
+from console.logsafe import mask_url
+from ui.wall.video import VideoPlayer, url_problem
 
 log = logging.getLogger("rtcc.wall")
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import glob
 import logging
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 import vlc
 from PySide6.QtCore import QObject, Signal
 
+from console.logsafe import mask_url
 from ui import tasks
 
 log = logging.getLogger("rtcc.wall.video")
@@ -101,15 +101,6 @@ def can_play_rtsp() -> bool:
 
 
 _SCHEMES = {"http", "https", "udp", "rtp", "file", "rtsp", "rtsps"}
-_CREDS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
-_TOKEN = re.compile(r"(?P<key>(?:token|access_token|sig|signature|key|password|pass)=)[^&\s]+", re.IGNORECASE)
-
-
-def mask_url(url: str) -> str:
-    """The URL with user:password and token-like query values masked, for log lines."""
-    return _TOKEN.sub(r"\g<key>***", _CREDS.sub(r"\g<scheme>***@", url))
-
-
 def url_problem(url: str) -> str | None:
     """Why this libVLC cannot play ``url`` (None when it can try)."""
     if not url or not url.strip():
