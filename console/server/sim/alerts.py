@@ -18,15 +18,14 @@ import json
 import logging
 import math
 import random
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from console.geo import DivisionArea, division_of, load_divisions
-from console.logsafe import mask_text
+from console.geo import DivisionArea, division_of, haversine_m, load_divisions
+from console.server.sim.feed import PostingFeed
 
 log = logging.getLogger("rtcc.sim.alerts")
 
@@ -70,12 +69,6 @@ TEMPLATES: tuple[tuple[str, int, str, str], ...] = (
 )
 
 
-def _dist_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    dy = (lat2 - lat1) * 111_320.0
-    dx = (lon2 - lon1) * 111_320.0 * math.cos(math.radians((lat1 + lat2) / 2))
-    return math.hypot(dx, dy)
-
-
 def load_places(cameras_json: Path = CAMERAS_JSON,
                 stations_csv: Path = STATIONS_CSV) -> list[AlertPlace]:
     cams = json.loads(cameras_json.read_text(encoding="utf-8"))["cameras"]
@@ -85,7 +78,7 @@ def load_places(cameras_json: Path = CAMERAS_JSON,
         for row in csv.DictReader(f):
             lat, lon = float(row["Y"]), float(row["X"])
             near = tuple(c["id"] for c in cams
-                         if _dist_m(lat, lon, c["lat"], c["lon"]) <= _NEAR_M)
+                         if haversine_m(lat, lon, c["lat"], c["lon"]) <= _NEAR_M)
             places.append(AlertPlace(f"{row['LOCATION'].title()} ({row['DIVISION'].title()})",
                                      round(lat, 6), round(lon, 6), int(row["PREC"]), near, 600.0))
     return places
@@ -121,70 +114,37 @@ class AlertScript:
                 "camera_ids": list(place.camera_ids)}
 
 
-class AlertFeed:
+class AlertFeed(PostingFeed):
     """Posts scripted alerts on a daemon thread: the first after ``first_delay_s``, then
     one every ``interval_s`` ± 50 %. Failed posts are logged and the alert dropped."""
+
+    path = "/api/v1/alerts"
+    label = "alert feed"
+    logger = log
 
     def __init__(self, *, interval_s: float = 90.0, first_delay_s: float = 5.0,
                  seed: int | None = None, places: list[AlertPlace] | None = None,
                  timeout_s: float = 10.0) -> None:
         if interval_s <= 0 or first_delay_s < 0:
             raise ValueError("AlertFeed: interval_s must be > 0 and first_delay_s >= 0")
+        super().__init__(timeout_s)
         self.script = AlertScript(places, seed)
         self.interval_s = interval_s
         self.first_delay_s = first_delay_s
-        self.timeout_s = timeout_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.alert_ids: list[int] = []
-        self.errors = 0
-        self.last_error: str | None = None
 
-    def start(self, server_url: str, token: str) -> AlertFeed:
-        if self._thread is not None:
-            raise RuntimeError("AlertFeed.start() called twice")
-        self._stop.clear()
-        url = server_url.rstrip("/") + "/api/v1/alerts"
-        self._thread = threading.Thread(target=self._run, args=(url, token),
-                                        name="alert-feed", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 15.0) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
-            thread.join(timeout)
-            if thread.is_alive():
-                log.error("alert feed thread did not stop within %.0f s", timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def _run(self, url: str, token: str) -> None:
+    def _run(self, session: requests.Session, url: str) -> None:
         delay = self.first_delay_s
-        with requests.Session() as session:
-            session.headers["Authorization"] = f"Bearer {token}"
-            while not self._stop.wait(delay):
-                self._post(session, url, token, self.script.next())
-                delay = self.interval_s * self.script.rng.uniform(0.5, 1.5)
+        while not self._stop.wait(delay):
+            body = self.script.next()
+            reply = self._post(session, url, body, repr(body["type"]))
+            if reply is not None:
+                self.alert_ids.append(reply["id"])
+                log.info("alert feed: alert %d (%s, P%d)", self.alert_ids[-1], body["type"],
+                         body["priority"])
+            delay = self.interval_s * self.script.rng.uniform(0.5, 1.5)
         log.info("alert feed stopped: %d alerts posted, %d errors", len(self.alert_ids),
                  self.errors)
-
-    def _post(self, session: requests.Session, url: str, token: str,
-              body: dict[str, Any]) -> None:
-        try:
-            r = session.post(url, json=body, timeout=self.timeout_s)
-            r.raise_for_status()
-        except requests.RequestException as exc:
-            self.errors += 1
-            self.last_error = mask_text(f"{type(exc).__name__}: {exc}", token)
-            log.warning("alert feed: posting %r failed: %s", body["type"], self.last_error)
-            return
-        self.alert_ids.append(r.json()["id"])
-        log.info("alert feed: alert %d (%s, P%d)", self.alert_ids[-1], body["type"],
-                 body["priority"])
 
 
 __all__ = ["TEMPLATES", "AlertFeed", "AlertPlace", "AlertScript", "load_places"]

@@ -27,7 +27,6 @@ import json
 import logging
 import math
 import random
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from console.logsafe import mask_text
+from console.server.sim.feed import PostingFeed
 
 log = logging.getLogger("rtcc.sim.alpr")
 
@@ -263,12 +262,16 @@ class ReadGenerator:
         return [r for _, r in out]
 
 
-class AlprFeed:
+class AlprFeed(PostingFeed):
     """Posts the generated reads to a server every ``flush_s`` on a daemon thread.
 
     ``start(server_url, token)`` (a token with ``alpr.ingest``), ``stop()``. ``speed``
     multiplies the read rate (not the hit interval). Failed posts are logged and the
     batch dropped (a feed is live data; the next batch goes on)."""
+
+    path = "/api/v1/alpr/reads"
+    label = "ALPR feed"
+    logger = log
 
     def __init__(self, *, sites: list[AlprSite] | None = None, timing: ReadTiming | None = None,
                  hotlist_plates: list[str] | None = None, hit_interval_s: float = 60.0,
@@ -278,71 +281,30 @@ class AlprFeed:
             sites or load_sites(), timing or ReadTiming.load(),
             demo_hotlist_plates() if hotlist_plates is None else hotlist_plates,
             hit_interval_s=hit_interval_s, speed=speed, seed=seed, start=start)
+        super().__init__(timeout_s)
         self.flush_s = flush_s
-        self.timeout_s = timeout_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._token = ""
         self.posted = 0
         self.hotlist_reads = 0
         self.hit_ids: list[int] = []
-        self.errors = 0
-        self.last_error: str | None = None
 
-    def start(self, server_url: str, token: str) -> AlprFeed:
-        if self._thread is not None:
-            raise RuntimeError("AlprFeed.start() called twice")
-        self._stop.clear()
-        self._token = token
-        url = server_url.rstrip("/") + "/api/v1/alpr/reads"
-        self._thread = threading.Thread(target=self._run, args=(url, token), name="alpr-feed",
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 15.0) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
-            thread.join(timeout)
-            if thread.is_alive():
-                log.error("ALPR feed thread did not stop within %.0f s", timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def _run(self, url: str, token: str) -> None:
+    def _run(self, session: requests.Session, url: str) -> None:
         t0, wall0 = time.monotonic(), datetime.now(UTC)
         gen = self._make(t0)
 
         def wall_of(t: float) -> datetime:
             return datetime.fromtimestamp(wall0.timestamp() + (t - t0), UTC)
 
-        with requests.Session() as session:
-            session.headers["Authorization"] = f"Bearer {token}"
-            while not self._stop.wait(self.flush_s):
-                reads = gen.reads_until(time.monotonic(), wall_of)
-                if reads:
-                    self._post(session, url, reads)
-                self.hotlist_reads = gen.hotlist_reads
+        while not self._stop.wait(self.flush_s):
+            reads = gen.reads_until(time.monotonic(), wall_of)
+            for i in range(0, len(reads), 1000):
+                chunk = reads[i:i + 1000]
+                reply = self._post(session, url, {"reads": chunk}, f"{len(chunk)} reads")
+                if reply is not None:
+                    self.posted += len(chunk)
+                    self.hit_ids.extend(reply.get("hit_ids", []))
+            self.hotlist_reads = gen.hotlist_reads
         log.info("ALPR feed stopped: %d reads posted, %d hits, %d errors", self.posted,
                  len(self.hit_ids), self.errors)
-
-    def _post(self, session: requests.Session, url: str, reads: list[dict[str, Any]]) -> None:
-        for i in range(0, len(reads), 1000):
-            chunk = reads[i:i + 1000]
-            try:
-                r = session.post(url, json={"reads": chunk}, timeout=self.timeout_s)
-                r.raise_for_status()
-            except requests.RequestException as exc:
-                self.errors += 1
-                self.last_error = mask_text(f"{type(exc).__name__}: {exc}", self._token)
-                log.warning("ALPR feed: posting %d reads failed: %s", len(chunk),
-                            self.last_error)
-                continue
-            self.posted += len(chunk)
-            self.hit_ids.extend(r.json().get("hit_ids", []))
 
 
 __all__ = ["DEMO_HOTLIST_NAME", "FAKE_PLATE_PATTERN", "AlprFeed", "AlprSite", "ReadGenerator",

@@ -11,17 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import queue
-import signal
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from console.model.ptz import PtzPosition
-from console.server.sim.cameras import SYSTEM_PYTHON, SimCameraError, check_system_gi
+from console.server.sim.child import ScriptProcess, SimCameraError, check_system_gi
 from console.server.sim.clips import FONT
 
 log = logging.getLogger("rtcc.sim.ptz")
@@ -118,49 +114,18 @@ class SimPtzCamera:
         self.camera_id = camera_id
         self.cache_dir = Path(cache_dir)
         self.port = port
-        self._proc: subprocess.Popen[str] | None = None
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._lock = threading.Lock()
+        self._child = ScriptProcess(CAMERA_SCRIPT, f"SimPtzCamera {camera_id}")
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, timeout: float = 60) -> SimPtzCamera:
-        if self._proc is not None:
+        if self._child.pid is not None:
             raise SimCameraError("SimPtzCamera.start: already started")
         check_system_gi()
         scene = ensure_scene(self.cache_dir)
-        self._proc = subprocess.Popen(
-            [
-                SYSTEM_PYTHON,
-                str(CAMERA_SCRIPT),
-                "--port",
-                str(self.port),
-                "--scene",
-                str(scene),
-                "--camera-id",
-                self.camera_id,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-            start_new_session=True,
-        )  # own process group: stop() kills anything it spawned
-        threading.Thread(
-            target=self._read_stdout,
-            args=(self._proc,),
-            name="ptz-sim-stdout",
-            daemon=True,
-        ).start()
-        try:
-            line = self._next_line(timeout, "READY")
-            if not line.startswith("READY "):
-                raise SimCameraError(
-                    f"ptz_camera.py: expected 'READY <port>', got {line!r}"
-                )
-            self.port = int(line.split()[1])
-        except BaseException:
-            self.stop()
-            raise
+        self.port = self._child.start(
+            ["--port", str(self.port), "--scene", str(scene), "--camera-id", self.camera_id],
+            timeout,
+        )
         log.info(
             "simulated PTZ camera %s on rtsp://127.0.0.1:%d", self.camera_id, self.port
         )
@@ -168,37 +133,17 @@ class SimPtzCamera:
 
     def stop(self) -> None:
         """End the camera process (EOF on stdin, then SIGKILL to its group); idempotent."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        try:
-            if proc.stdin:
-                proc.stdin.close()
-            proc.wait(timeout=3)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        self._child.close()
 
     def __enter__(self) -> Self:
-        return self.start() if self._proc is None else self
+        return self.start() if self._child.pid is None else self
 
-    def __exit__(
-        self,
-        t: type[BaseException] | None,
-        e: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
+        return self._child.pid
 
     # -- control -----------------------------------------------------------------------------
     def url(self, profile: str = "sub") -> str:
@@ -221,43 +166,7 @@ class SimPtzCamera:
         return PtzPosition(pan=float(p), tilt=float(t), zoom=float(z))
 
     def _command(self, text: str, expect: str, timeout: float = 10) -> str:
-        with self._lock:
-            proc = self._proc
-            if proc is None or proc.stdin is None:
-                raise SimCameraError(
-                    f"SimPtzCamera {self.camera_id}: not running (command {text!r})"
-                )
-            try:
-                proc.stdin.write(text + "\n")
-                proc.stdin.flush()
-            except OSError as exc:
-                raise SimCameraError(
-                    f"SimPtzCamera {self.camera_id}: {text!r}: {exc}"
-                ) from exc
-            reply = self._next_line(timeout, text)
-        if not reply.startswith(expect):
-            raise SimCameraError(f"ptz_camera.py: {text!r} -> {reply!r}")
-        return reply
-
-    def _next_line(self, timeout: float, what: str) -> str:
-        try:
-            line = self._lines.get(timeout=timeout)
-        except queue.Empty:
-            raise SimCameraError(
-                f"ptz_camera.py: no reply to {what!r} within {timeout} s"
-            ) from None
-        if line is None:
-            raise SimCameraError(f"ptz_camera.py exited while waiting for {what!r}")
-        return line
-
-    def _read_stdout(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stdout is not None
-        try:
-            for line in proc.stdout:
-                self._lines.put(line.strip())
-        except (OSError, ValueError):
-            pass
-        self._lines.put(None)
+        return self._child.command(text, expect, timeout)
 
 
 class SimPtzDriver:

@@ -125,11 +125,9 @@ class PtzState:
 
 
 class PtzCamera:
-    def __init__(self, camera_id: str, scene: Path, port: int) -> None:
+    def __init__(self, server: Any, camera_id: str, scene: Path) -> None:
         self.camera_id = camera_id
-        self.server = GstRtspServer.RTSPServer()
-        self.server.set_address("127.0.0.1")
-        self.server.set_service(str(port))
+        self.server = server
         self.server.get_thread_pool().set_max_threads(4)
         size = _png_size(scene)
         self.state = PtzState(*size)
@@ -156,14 +154,7 @@ class PtzCamera:
             factory.set_shared(True)
             factory.connect("media-configure", self._on_media_configure)
             mounts.add_factory(f"/{camera_id}/{profile}", factory)
-
-    def listen(self) -> int:
-        if self.server.attach(None) == 0:
-            raise RuntimeError(
-                f"ptz_camera: cannot listen on 127.0.0.1:{self.server.get_service()}"
-            )
-        GLib.timeout_add(1000 // FPS, self._tick)
-        return int(self.server.get_bound_port())
+        GLib.timeout_add(1000 // FPS, self._tick)  # runs once the main loop does
 
     def _on_media_configure(self, _factory: Any, media: Any) -> None:
         crop = media.get_element().get_by_name("crop")
@@ -192,13 +183,7 @@ class PtzCamera:
                 self._apply(crop, window)
         return True
 
-    def handle(self, line: str) -> str:
-        parts = line.split()
-        if not parts:
-            return "ERR empty command"
-        cmd, args = parts[0], parts[1:]
-        if cmd == "quit" and not args:
-            return "BYE"
+    def handle(self, cmd: str, args: list[str], line: str) -> str:
         if cmd in ("stop", "position") and args:
             return f"ERR {cmd} takes no arguments"
         if cmd == "stop":
@@ -248,11 +233,6 @@ def _quote(path: Path) -> str:
     return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _reply(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
 def main(argv: list[str] | None = None) -> int:
     global Gst, GLib, GstRtspServer
     parser = argparse.ArgumentParser(description="Simulated PTZ camera (RTSP)")
@@ -262,9 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--camera-id", required=True)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
-    )
+    # Run as a plain file, outside the console package: the helper sits next to this script.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import gst_server_common as common
+
+    common.setup_logging()
     if not args.scene.is_file():
         raise SystemExit(f"ptz_camera: --scene {args.scene}: not a file")
     if not args.camera_id or "/" in args.camera_id:
@@ -272,45 +254,10 @@ def main(argv: list[str] | None = None) -> int:
             f"ptz_camera: --camera-id {args.camera_id!r}: must be non-empty, no '/'"
         )
 
-    import gi
-
-    gi.require_version("Gst", "1.0")
-    gi.require_version("GstRtspServer", "1.0")
-    from gi.repository import (
-        GLib as _GLib,
-    )
-    from gi.repository import (
-        Gst as _Gst,
-    )
-    from gi.repository import (
-        GstRtspServer as _GstRtspServer,
-    )
-
-    Gst, GLib, GstRtspServer = _Gst, _GLib, _GstRtspServer
-    Gst.init(None)
-
-    cam = PtzCamera(args.camera_id, args.scene.resolve(), args.port)
-    main_loop = GLib.MainLoop()
-
-    def on_line(line: str | None) -> bool:
-        if line is None:
-            main_loop.quit()
-            return False
-        reply = cam.handle(line)
-        _reply(reply)
-        if reply == "BYE":
-            main_loop.quit()
-        return False
-
-    def read_stdin() -> None:
-        for line in sys.stdin:
-            GLib.idle_add(on_line, line)
-        GLib.idle_add(on_line, None)
-
-    port = cam.listen()
-    threading.Thread(target=read_stdin, name="stdin", daemon=True).start()
-    _reply(f"READY {port}")
-    main_loop.run()
+    Gst, GLib, GstRtspServer = common.load_gi()
+    server = common.rtsp_server(GstRtspServer, args.port)
+    cam = PtzCamera(server, args.camera_id, args.scene.resolve())
+    common.serve_stdin(GLib, common.listen(server, "ptz_camera"), cam.handle)
     return 0
 
 

@@ -200,10 +200,8 @@ class ClipLoop:
 
 
 class SimCameras:
-    def __init__(self, mounts: dict[str, Path], port: int) -> None:
-        self.server = GstRtspServer.RTSPServer()
-        self.server.set_address("127.0.0.1")
-        self.server.set_service(str(port))
+    def __init__(self, server: Any, mounts: dict[str, Path]) -> None:
+        self.server = server
         self.mount_points = self.server.get_mount_points()
         self.factories: dict[str, Any] = {}
         self.loops: dict[str, ClipLoop] = {}
@@ -218,13 +216,6 @@ class SimCameras:
             self.loops[mount] = ClipLoop(mount, path)
             self.mount_points.add_factory(mount, factory)
         self.stopped: set[str] = set()
-
-    def listen(self) -> int:
-        if self.server.attach(None) == 0:
-            raise RuntimeError(
-                f"rtsp_server: cannot listen on 127.0.0.1:{self.server.get_service()}"
-            )
-        return int(self.server.get_bound_port())
 
     def _on_media_configure(self, _factory: Any, media: Any, mount: str) -> None:
         appsrc = media.get_element().get_by_name("src")
@@ -269,13 +260,7 @@ class SimCameras:
         for m in self.camera_mounts(camera_id):
             self.mount_points.add_factory(m, self.factories[m])
 
-    def handle(self, line: str) -> str:
-        parts = line.split()
-        if not parts:
-            return "ERR empty command"
-        cmd, args = parts[0], parts[1:]
-        if cmd == "quit" and not args:
-            return "BYE"
+    def handle(self, cmd: str, args: list[str], line: str) -> str:
         if cmd in ("stop", "start") and len(args) == 1:
             if not self.camera_mounts(args[0]):
                 return f"ERR unknown camera {args[0]}"
@@ -286,11 +271,6 @@ class SimCameras:
                 return f"ERR unknown mount {args[0]}"
             return f"SESSIONS {args[0]} {len(self._sessions_on([args[0]]))}"
         return f"ERR bad command {line.strip()!r}"
-
-
-def _reply(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def _load_config(path: Path) -> dict[str, Path]:
@@ -325,54 +305,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 = choose a free port")
     parser.add_argument("--config", type=Path, required=True)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
-    )
+    # Run as a plain file, outside the console package: the helper sits next to this script.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import gst_server_common as common
+
+    common.setup_logging()
     mounts = _load_config(args.config)
 
-    import gi
-
-    gi.require_version("Gst", "1.0")
-    gi.require_version("GstRtspServer", "1.0")
-    from gi.repository import (
-        GLib as _GLib,
-    )
-    from gi.repository import (
-        Gst as _Gst,
-    )
-    from gi.repository import (
-        GstRtspServer as _GstRtspServer,
-    )
-
-    Gst, GLib, GstRtspServer = _Gst, _GLib, _GstRtspServer
+    Gst, GLib, GstRtspServer = common.load_gi()
     _KEEP, _REF, _REMOVE = (
         getattr(GstRtspServer.RTSPFilterResult, n) for n in ("KEEP", "REF", "REMOVE")
     )
-    Gst.init(None)
-
-    cams = SimCameras(mounts, args.port)
-    main_loop = GLib.MainLoop()
-
-    def on_line(line: str | None) -> bool:
-        if line is None:  # stdin EOF: parent is gone
-            main_loop.quit()
-            return False
-        reply = cams.handle(line)
-        _reply(reply)
-        if reply == "BYE":
-            main_loop.quit()
-        return False
-
-    def read_stdin() -> None:
-        for line in sys.stdin:
-            GLib.idle_add(on_line, line)
-        GLib.idle_add(on_line, None)
-
-    port = cams.listen()
-    threading.Thread(target=read_stdin, name="stdin", daemon=True).start()
-    _reply(f"READY {port}")
+    server = common.rtsp_server(GstRtspServer, args.port)
+    cams = SimCameras(server, mounts)
     try:
-        main_loop.run()
+        common.serve_stdin(GLib, common.listen(server, "rtsp_server"), cams.handle)
     finally:
         for loop in cams.loops.values():
             loop.stop()
