@@ -32,7 +32,9 @@ def test_new_viewers_start_with_pat_pmt_keyframe(media_app: MediaApp, viewers) -
     assert "no-store" in first.headers["cache-control"]
     wait_until(lambda: len(first.head) >= 188 * 3, 15, "first viewer's bytes")
     check_starts_clean(bytes(first.head))
-    time.sleep(0.5)  # noqa: poll-free pause so the second viewer joins mid-GOP (served from the cache)
+    # join mid-GOP, so the second viewer's start can only come from the keyframe cache
+    wait_until(lambda: (media_app.stats("cam01/sub")["last_keyframe_age"] or 0) > 0.3, 5,
+               "the stream to be past its last keyframe")
     second = viewers(media_app.port, media_app.path("cam01", "sub"))
     wait_until(lambda: len(second.head) >= 188 * 3, 10, "second viewer's bytes")
     check_starts_clean(bytes(second.head))

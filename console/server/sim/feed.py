@@ -6,6 +6,7 @@ data, the next post goes on.
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 from typing import Any, ClassVar, Self
@@ -15,7 +16,7 @@ import requests
 from console.logsafe import mask_text
 
 
-class PostingFeed:
+class PostingFeed(abc.ABC):
     """``start(server_url, token)`` runs ``_run`` on a daemon thread with an authorised session;
     ``stop()`` ends it. Subclasses set the class attributes and loop on ``self._stop.wait(...)``."""
 
@@ -60,8 +61,9 @@ class PostingFeed:
             session.headers["Authorization"] = f"Bearer {self._token}"
             self._run(session, url)
 
+    @abc.abstractmethod
     def _run(self, session: requests.Session, url: str) -> None:
-        raise NotImplementedError
+        """The feed's loop: post with self._post until self._stop is set."""
 
     def _post(self, session: requests.Session, url: str, body: Any, what: str) -> Any:
         """POST body as JSON; the decoded reply, or None after counting and logging a failure."""
