@@ -70,7 +70,13 @@ def _run_gui(session, *, screenshot: Path | None, quit_after: float | None, star
                 print(f"rtcc-console: screenshot saved to {save_screenshot(screenshot)}", flush=True)
             if quit_after is not None:
                 from PySide6.QtCore import QTimer
-                QTimer.singleShot(int(quit_after * 1000), app.quit)
+
+                def finish() -> None:  # report before quit(): Qt 6 closes the windows first
+                    tiles = [t for t in console_app.tiles() if t.camera is not None]
+                    playing = sum(t.state.value == "playing" for t in tiles)
+                    print(f"rtcc-console: at quit {playing}/{len(tiles)} tiles playing", flush=True)
+                    app.quit()
+                QTimer.singleShot(int(quit_after * 1000), finish)
         _when_tiles_play(console_app, played, started)
 
     console_app = ConsoleApp(session, on_ready=ready)
