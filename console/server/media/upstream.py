@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -161,6 +162,14 @@ class Upstream:
                 await task
             except asyncio.CancelledError:
                 pass
+        # Cancelled inside its own clean-up, a session may leave ffmpeg unreaped: reap it now,
+        # while the loop runs, or its transport is finalized after the loop has closed.
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+            await proc.wait()
         self._end_all("stopped")
 
     def subscribe(self) -> Subscriber:
