@@ -40,7 +40,7 @@ def test_every_tile_shows_its_own_camera_live(open_console, qtbot, colours):
     app = open_console()
     tiles = [t for t in app.tiles() if t.camera is not None]
     assert {t.camera.id for t in tiles} == set(colours), "the seeded layout holds every camera"
-    qtbot.waitUntil(lambda: len(_playing(app)) == len(tiles), timeout=15_000)
+    qtbot.waitUntil(lambda: len(_playing(app)) == len(tiles), timeout=25_000)
     for tile in tiles:
         # pixels read back from the X server: the camera's own colour, and moving
         qtbot.waitUntil(lambda t=tile: tile_colour_matches(t, colours[t.camera.id]), timeout=10_000)
@@ -51,7 +51,7 @@ def test_every_tile_shows_its_own_camera_live(open_console, qtbot, colours):
 
 def test_stall_is_noticed_and_the_tile_recovers_by_itself(open_console, qtbot, world, colours):
     app = open_console()
-    qtbot.waitUntil(lambda: len(_playing(app)) == len(colours), timeout=15_000)
+    qtbot.waitUntil(lambda: len(_playing(app)) == len(colours), timeout=25_000)
     victim, *others = [t for t in app.tiles() if t.camera is not None]
     cam = victim.camera.id
     qtbot.waitUntil(lambda: tile_colour_matches(victim, colours[cam]), timeout=10_000)
@@ -80,18 +80,18 @@ def test_maximize_plays_the_main_stream_and_restore_returns_to_sub(open_console,
     app = open_console()
     model, tile = app.walls[0], app.tiles()[0]
     cam = tile.camera.id
-    qtbot.waitUntil(lambda: tile.state.value == "playing", timeout=15_000)
+    qtbot.waitUntil(lambda: tile.state.value == "playing", timeout=25_000)
     assert tile.profile == "sub"
     model.maximize(0)
-    qtbot.waitUntil(lambda: tile.profile == "main" and tile.state.value == "playing", timeout=15_000)
+    qtbot.waitUntil(lambda: tile.profile == "main" and tile.state.value == "playing", timeout=25_000)
     assert all(not t.isVisible() for t in app.tiles()[1:]), "other tiles are hidden"
     assert all(t.state.value in ("idle", "stopped") for t in app.tiles()[1:]), "hidden tiles are stopped"
     # the gateway really pulls the camera's main stream now (one RTSP session on the simulator)
     qtbot.waitUntil(lambda: world.sim.sessions(cam, "main") == 1, timeout=5_000)
     qtbot.waitUntil(lambda: tile_colour_matches(tile, colours[cam]), timeout=10_000)
     model.restore()
-    qtbot.waitUntil(lambda: tile.profile == "sub" and tile.state.value == "playing", timeout=15_000)
-    qtbot.waitUntil(lambda: len(_playing(app)) == len(colours), timeout=15_000)
+    qtbot.waitUntil(lambda: tile.profile == "sub" and tile.state.value == "playing", timeout=25_000)
+    qtbot.waitUntil(lambda: len(_playing(app)) == len(colours), timeout=25_000)
 
 
 def test_layout_is_saved_on_the_server_and_restored_at_start(open_console, qtbot, world):
@@ -119,7 +119,7 @@ def test_layout_is_saved_on_the_server_and_restored_at_start(open_console, qtbot
 def test_unknown_camera_errors_its_tile_only(open_console, qtbot, world):
     _new_station(world, "e2e-errors")
     app = open_console(station="e2e-errors")
-    qtbot.waitUntil(lambda: len(_playing(app)) == 4, timeout=15_000)
+    qtbot.waitUntil(lambda: len(_playing(app)) == 4, timeout=25_000)
     app.walls[0].assign(3, "no-such-camera")
     bad = app.tiles()[3]
     qtbot.waitUntil(lambda: bad.state.value == "error", timeout=10_000)
@@ -145,7 +145,7 @@ def test_offline_start_shows_the_cached_catalog_and_layouts(open_console, qtbot,
         handle.stop()
 
     offline = open_console(url, wait_online=False)
-    qtbot.waitUntil(lambda: offline.online is False, timeout=15_000)
+    qtbot.waitUntil(lambda: offline.online is False, timeout=25_000)
     assert "Offline" in offline.window.status_text()
     assert len(offline.catalog) == len(world.cameras)
     assert offline.walls[0].kind == "1+5"

@@ -117,11 +117,19 @@ def test_every_mount_serves_decodable_video_at_its_resolution(
         spec, profile = job
         w, h, _ = spec.resolution(profile)
         url = sim.url(spec.camera_id, profile)
-        proc = run_ffmpeg(
-            ["-v", "error", "-rtsp_transport", "tcp", "-timeout", "10000000", "-i", url,
-             "-frames:v", "5", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
-            timeout=30, text=False,
-        )  # fmt: skip
+        # Known simulator defect (see docs/MEDIA.md): now and then one RTSP session delivers
+        # nothing. The gateway recovers by reconnecting; this reader does the same, once.
+        for attempt in (1, 2):
+            try:
+                proc = run_ffmpeg(
+                    ["-v", "error", "-rtsp_transport", "tcp", "-timeout", "10000000", "-i", url,
+                     "-frames:v", "5", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                    timeout=20, text=False,
+                )  # fmt: skip
+                break
+            except subprocess.TimeoutExpired:
+                if attempt == 2:
+                    raise
         assert proc.returncode == 0, proc.stderr
         frames = len(proc.stdout) // (w * h)
         return (w, h) if frames == 5 and len(proc.stdout) == 5 * w * h else (0, frames)

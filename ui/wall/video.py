@@ -200,6 +200,7 @@ class VideoPlayer(QObject):
         self._key = object()  # orders this player's libVLC calls in ui.tasks.run_serial
         self._win_id: int | None = None
         self._alive = True
+        self._stopped = True
         self._stats = vlc.MediaStats()
         self._generation = 0
         self._url = ""
@@ -251,6 +252,7 @@ class VideoPlayer(QObject):
         """Open ``url`` (asynchronously; events report what happens)."""
         assert self._alive, "play() after release()"
         self._generation += 1
+        self._stopped = False
         self._url = url
         self._last_time, self._time_progress = -1, 0
         log.info("player %x opens %s", id(self), mask_url(url))
@@ -273,6 +275,7 @@ class VideoPlayer(QObject):
 
     def stop(self) -> None:
         self._generation += 1
+        self._stopped = True  # the GUI sees a stopped player at once; libVLC stops on a worker
         if self._alive:
             tasks.run_serial(self._key, self._native.drop_media)
 
@@ -280,7 +283,7 @@ class VideoPlayer(QObject):
         """A counter that grows with every newly decoded picture and stands still in a stall."""
         native = self._native
         with native.lock:
-            if native.media is None or native.player is None:
+            if self._stopped or native.media is None or native.player is None:
                 return 0
             decoded = int(self._stats.decoded_video) if native.media.get_stats(self._stats) else 0
             t = native.player.get_time() if decoded <= 0 else 0
