@@ -83,14 +83,17 @@ def test_maximize_plays_the_main_stream_and_restore_returns_to_sub(open_console,
     qtbot.waitUntil(lambda: tile.state.value == "playing", timeout=25_000)
     assert tile.profile == "sub"
     model.maximize(0)
-    qtbot.waitUntil(lambda: tile.profile == "main" and tile.state.value == "playing", timeout=25_000)
+    # playing the main stream's URL (not the sub stream still playing before the reopen)
+    qtbot.waitUntil(lambda: tile.player.url.split("?")[0].endswith("/main.ts")
+                    and tile.state.value == "playing", timeout=25_000)
     assert all(not t.isVisible() for t in app.tiles()[1:]), "other tiles are hidden"
     assert all(t.state.value in ("idle", "stopped") for t in app.tiles()[1:]), "hidden tiles are stopped"
     # the gateway really pulls the camera's main stream now (one RTSP session on the simulator)
     qtbot.waitUntil(lambda: world.sim.sessions(cam, "main") == 1, timeout=5_000)
-    qtbot.waitUntil(lambda: tile_colour_matches(tile, colours[cam]), timeout=10_000)
+    qtbot.waitUntil(lambda: tile_colour_matches(tile, colours[cam]), timeout=25_000)
     model.restore()
-    qtbot.waitUntil(lambda: tile.profile == "sub" and tile.state.value == "playing", timeout=25_000)
+    qtbot.waitUntil(lambda: tile.player.url.split("?")[0].endswith("/sub.ts")
+                    and tile.state.value == "playing", timeout=25_000)
     qtbot.waitUntil(lambda: len(_playing(app)) == len(colours), timeout=25_000)
 
 
