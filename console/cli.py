@@ -28,7 +28,7 @@ def _cmd_login(args: argparse.Namespace) -> int:
     url = args.server or settings.server.url
     user = args.username or settings.server.username or input("username: ")
     password = getpass.getpass(f"password for {user}@{url}: ")
-    client = BackendClient(url, verify=_verify(settings))
+    client = BackendClient(url, verify=settings.tls_verify())
     try:
         client.login(user, password)
     except BackendError as exc:
@@ -54,12 +54,6 @@ def _cmd_prepare_demo(args: argparse.Namespace) -> int:
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     from console.audit_cli import audit_verify_main
     return audit_verify_main(args.db)
-
-
-def _verify(settings: config.Settings) -> bool | str:
-    if settings.server.ca_bundle:
-        return settings.server.ca_bundle
-    return settings.server.verify_tls
 
 
 def build_parser(extra: Callable[[argparse._SubParsersAction], None] | None = None

@@ -56,6 +56,10 @@ class Settings(Section):
     station: StationSettings = Field(default_factory=StationSettings)
     wall: WallSettings = Field(default_factory=WallSettings)
 
+    def tls_verify(self) -> bool | str:
+        """What requests' ``verify`` gets: the internal CA bundle when named, else the switch."""
+        return self.server.ca_bundle or self.server.verify_tls
+
 
 # -- migrations: each takes the raw dict of version N and returns version N+1 ---------
 

@@ -188,7 +188,7 @@ def save_screenshot(path: Path) -> Path:
     return path
 
 
-def run_event_loop(app: QApplication, until: asyncio.Future | None = None) -> int:
+def run_event_loop(app: QApplication) -> int:
     """Run Qt through qasync so later services (SSE, outbox) can be coroutines."""
     import qasync
     loop = qasync.QEventLoop(app)
@@ -196,5 +196,5 @@ def run_event_loop(app: QApplication, until: asyncio.Future | None = None) -> in
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     with loop:
-        loop.run_until_complete(closed.wait() if until is None else until)
+        loop.run_until_complete(closed.wait())
     return 0

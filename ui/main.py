@@ -20,10 +20,6 @@ log = logging.getLogger("rtcc.main")
 READY_TIMEOUT_MS = 30_000
 
 
-def _verify(settings: config.Settings) -> bool | str:
-    return settings.server.ca_bundle or settings.server.verify_tls
-
-
 def _store() -> LocalStore:
     return LocalStore(config.data_dir() / "console.sqlite")
 
@@ -137,7 +133,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 credentials.save_password(url, user, password)
             except credentials.NoSecureStore as exc:
                 log.warning("%s", exc)
-    client = BackendClient(url, verify=_verify(settings), timeout=settings.server.timeout_s)
+    client = BackendClient(url, verify=settings.tls_verify(), timeout=settings.server.timeout_s)
     session = ConsoleSession(client, _store(), station_id=args.station or settings.station.id,
                              username=user, password=password)
     return _run_gui(session, screenshot=None, quit_after=None, started=time.monotonic())

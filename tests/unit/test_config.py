@@ -50,3 +50,12 @@ def test_no_secret_fields():
     fields = {f for sec in ("server", "station", "wall")
               for f in type(getattr(config.Settings(), sec)).model_fields}
     assert not {f for f in fields if "password" in f or "secret" in f or "token" in f}
+
+
+def test_tls_verification_stays_on_unless_a_ca_bundle_or_explicit_opt_out():
+    s = config.Settings()
+    assert s.tls_verify() is True
+    s.server.ca_bundle = "/etc/rtcc/internal-ca.pem"
+    assert s.tls_verify() == "/etc/rtcc/internal-ca.pem"
+    s.server.ca_bundle, s.server.verify_tls = "", False
+    assert s.tls_verify() is False
